@@ -1,0 +1,1 @@
+"""Everything that runs in the data centre: bus, writer, hub, HTTP API, CLI."""

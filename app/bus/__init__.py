@@ -1,0 +1,1 @@
+"""The telemetry fanout: AMQP in production, in-process when embedded."""

@@ -1,0 +1,68 @@
+"""What consumers need from the telemetry fanout.
+
+A consumer reads deliveries from its own queue bound to the fanout. The writer
+acknowledges each delivery only after its data is committed; the hub consumes
+without acknowledgements, since a lost live value is replaced a moment later.
+A delivery that cannot be understood is dead-lettered with a reason, so it is
+kept where someone can look at it and never blocks the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["Consumer", "Delivery", "Fanout"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message taken from a queue."""
+
+    body: bytes
+    tag: int
+    message_id: str = ""
+    redelivered: bool = False
+
+
+class Consumer(Protocol):
+    """Deliveries of one queue, in order."""
+
+    def deliveries(self) -> AsyncIterator[Delivery]:
+        """Yield deliveries until the consumer is closed."""
+        ...
+
+    async def ack(self, delivery: Delivery, *, multiple: bool = False) -> None:
+        """Acknowledge a delivery (and, with multiple, every earlier one)."""
+        ...
+
+    async def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        """Move a delivery to the dead-letter queue with its reason, then ack it."""
+        ...
+
+    async def close(self) -> None:
+        """Stop consuming; unacknowledged deliveries go back to the queue."""
+        ...
+
+
+class Fanout(Protocol):
+    """A fanout exchange and the queues bound to it."""
+
+    async def publisher(self) -> object:
+        """A publisher fitting edge.publish.Publisher."""
+        ...
+
+    async def consumer(
+        self, queue: str, *, durable: bool, prefetch: int, ack: bool
+    ) -> Consumer:
+        """Bind a queue named queue (durable survives restarts) and consume it."""
+        ...
+
+    async def dead_letters(self) -> list[Delivery]:
+        """What sits in the dead-letter queue now (for tests and operators)."""
+        ...
+
+    async def close(self) -> None:
+        """Close every publisher and consumer made here."""
+        ...
