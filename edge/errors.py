@@ -13,6 +13,7 @@ callers that only know the built-ins still catch the right thing::
     ├── WireFormatError (ValueError)      a batch message is malformed
     ├── ProtocolError (ValueError)        a websocket client broke the hub protocol
     ├── StoreError                        the store refused or lost a write
+    ├── CacheError (ConnectionError)      the latest-state cache cannot be reached
     └── TransportError (ConnectionError)  the message bus cannot be reached
         └── UnroutableError               a message reached no queue
 """
@@ -20,6 +21,7 @@ callers that only know the built-ins still catch the right thing::
 from __future__ import annotations
 
 __all__ = [
+    "CacheError",
     "CatalogError",
     "ConfigError",
     "DecodeError",
@@ -72,6 +74,10 @@ class ProtocolError(FleetlinkError, ValueError):
 
 class StoreError(FleetlinkError):
     """The store refused a write or lost its connection."""
+
+
+class CacheError(FleetlinkError, ConnectionError):
+    """The latest-state cache (memcached) cannot be reached or refused a request."""
 
 
 class TransportError(FleetlinkError, ConnectionError):
