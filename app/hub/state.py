@@ -10,8 +10,11 @@ whose value changed after it.
 A batch updates the state without a Python object per point: for each signal
 the batch's newest point is picked with one ``maximum.at`` over a key made of
 time and position. A point older than the one held never replaces it. A point
-that repeats the held value moves the held time forward but does not count as
-a change, so readers are not sent values they already have.
+that repeats the held value moves the held time forward but counts as a change
+only once the held time has moved on by ``refresh_us`` (one second by default)
+since the cell last changed: readers are not sent a steady value at its full
+rate, yet every value they hold is at most about a second old, so a browser
+can tell a steady signal from a truck that went quiet.
 
 Nothing here does I/O; the hub, the feed and the tests drive it directly.
 """
@@ -51,8 +54,11 @@ class Cells:
 class LiveState:
     """Latest (time, value) per truck and signal, with change versions."""
 
-    def __init__(self, n_signals: int, *, capacity: int = 64) -> None:
+    def __init__(
+        self, n_signals: int, *, capacity: int = 64, refresh_us: int = 1_000_000
+    ) -> None:
         self.n_signals = n_signals
+        self.refresh_us = refresh_us
         self.version = 0
         self.points_dropped = 0
         """Points skipped because their signal id is unknown or their value is not finite."""
@@ -61,6 +67,7 @@ class LiveState:
         self._t = np.full((capacity, n_signals), _UNSET_T, dtype=np.int64)
         self._v = np.full((capacity, n_signals), np.nan, dtype=np.float64)
         self._ver = np.zeros((capacity, n_signals), dtype=np.int64)
+        self._t_changed = np.zeros((capacity, n_signals), dtype=np.int64)
         self._changes = np.zeros((capacity, n_signals), dtype=np.int64)
 
     def __len__(self) -> int:
@@ -116,12 +123,15 @@ class LiveState:
         row = self._row(truck_id)
         newer = t_us >= self._t[row, cols]
         cols, t_us, values = cols[newer], t_us[newer], values[newer]
-        changed = cols[values != self._v[row, cols]]
+        moved_on = t_us - self._t_changed[row, cols] >= self.refresh_us
+        changed_mask = (values != self._v[row, cols]) | moved_on
+        changed = cols[changed_mask]
         self._t[row, cols] = t_us
         self._v[row, cols] = values
         if changed.size:
             self.version += 1
             self._ver[row, changed] = self.version
+            self._t_changed[row, changed] = t_us[changed_mask]
             self._changes[row, changed] += 1
         return int(changed.size)
 
@@ -189,4 +199,5 @@ class LiveState:
         self._t = np.vstack([self._t, np.full_like(self._t, _UNSET_T)])
         self._v = np.vstack([self._v, np.full_like(self._v, np.nan)])
         self._ver = np.vstack([self._ver, np.zeros_like(self._ver)])
+        self._t_changed = np.vstack([self._t_changed, np.zeros_like(self._t_changed)])
         self._changes = np.vstack([self._changes, np.zeros_like(self._changes)])

@@ -52,6 +52,18 @@ def test_a_repeated_value_moves_the_time_but_is_not_a_change(
     assert held(state, catalog, 7, "SOC") == (T0 + 1000, 81.0)
 
 
+def test_a_steady_value_counts_as_a_change_again_once_a_second_has_passed(
+    catalog: Catalog, make_batch: MakeBatch
+) -> None:
+    state = LiveState(len(catalog), refresh_us=1_000_000)
+    state.apply(make_batch(7, {"SOC": [(T0, 81.0)]}))
+
+    assert state.apply(make_batch(7, {"SOC": [(T0 + 999_999, 81.0)]})) == 0
+    assert state.apply(make_batch(7, {"SOC": [(T0 + 1_000_000, 81.0)]})) == 1
+    assert state.apply(make_batch(7, {"SOC": [(T0 + 1_500_000, 81.0)]})) == 0
+    assert held(state, catalog, 7, "SOC") == (T0 + 1_500_000, 81.0)
+
+
 def test_select_since_a_version_returns_only_cells_changed_after_it(
     catalog: Catalog, make_batch: MakeBatch
 ) -> None:
