@@ -85,7 +85,9 @@ class Batch:
         base = int(ts.min()) if ts.size else 0
         offsets = ts - base
         if offsets.size and int(offsets.max()) > 0xFFFFFFFF:
-            raise WireFormatError(f"a batch spans at most 4294 s, this one {offsets.max() / 1e6:.0f} s")
+            raise WireFormatError(
+                f"a batch spans at most 4294 s, this one {offsets.max() / 1e6:.0f} s"
+            )
         return cls(
             truck_id=truck_id,
             agent_start=agent_start,
@@ -134,7 +136,9 @@ def pack(batch: Batch, compress: bool = False) -> bytes:
 def unpack(data: bytes) -> Batch:
     """Decode a message body; raises WireFormatError saying what is wrong."""
     if len(data) < _HEADER.size + _CRC.size:
-        raise WireFormatError(f"expected at least {_HEADER.size + _CRC.size} bytes, got {len(data)}")
+        raise WireFormatError(
+            f"expected at least {_HEADER.size + _CRC.size} bytes, got {len(data)}"
+        )
     (crc,) = _CRC.unpack_from(data, len(data) - _CRC.size)
     if zlib.crc32(memoryview(data)[: -_CRC.size]) != crc:
         raise WireFormatError("CRC-32 mismatch: the message was altered or truncated")
@@ -151,7 +155,9 @@ def unpack(data: bytes) -> Batch:
     if flags & FLAG_ZLIB:
         body = _inflate(body, n * _POINT_BYTES)
     if len(body) != n * _POINT_BYTES:
-        raise WireFormatError(f"expected {n * _POINT_BYTES} body bytes for {n} points, got {len(body)}")
+        raise WireFormatError(
+            f"expected {n * _POINT_BYTES} body bytes for {n} points, got {len(body)}"
+        )
     ids = np.frombuffer(body, dtype="<u2", count=n)
     offsets = np.frombuffer(body, dtype="<u4", count=n, offset=2 * n)
     values = np.frombuffer(body, dtype="<f8", count=n, offset=6 * n)

@@ -9,6 +9,7 @@ two runs on one machine cannot see each other's data.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -63,9 +64,7 @@ def mysql_server() -> str:
 @pytest.fixture
 def mysql_url(mysql_server: str, unique_name: str) -> Iterator[str]:
     """The URL of a fresh, empty database, dropped after the test."""
-    import asyncio
-
-    import asyncmy  # type: ignore[import-untyped]
+    import asyncmy
 
     async def admin(sql: str) -> None:
         conn = await asyncmy.connect(host="127.0.0.1", port=3306, user="root", password="")
@@ -107,9 +106,12 @@ def memcached() -> Iterator[str]:
 @pytest.fixture
 def service_settings(
     amqp_url: str, mysql_url: str, memcached: str, unique_name: str, tmp_path: object
-) -> Settings:
-    """Settings that point every role at the real services, with this test's names."""
-    return Settings(
+) -> Iterator[Settings]:
+    """Settings that point every role at the real services, with this test's names.
+
+    The exchanges and durable queues of those names are deleted afterwards.
+    """
+    settings = Settings(
         amqp_url=amqp_url,
         database_url=mysql_url,
         memcached=memcached,
@@ -119,3 +121,17 @@ def service_settings(
         spool_dir=str(tmp_path) + "/spool",
         flush_interval_s=0.2,
     )
+    yield settings
+    asyncio.run(_delete_amqp(settings))
+
+
+async def _delete_amqp(settings: Settings) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(settings.amqp_url or AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (settings.writer_queue, settings.dead_letter_exchange):
+            await channel.queue_delete(queue)
+        for exchange in (settings.exchange, settings.dead_letter_exchange):
+            await channel.exchange_delete(exchange)

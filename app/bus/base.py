@@ -53,9 +53,7 @@ class Fanout(Protocol):
         """A publisher fitting edge.publish.Publisher."""
         ...
 
-    async def consumer(
-        self, queue: str, *, durable: bool, prefetch: int, ack: bool
-    ) -> Consumer:
+    async def consumer(self, queue: str, *, durable: bool, prefetch: int, ack: bool) -> Consumer:
         """Bind a queue named queue (durable survives restarts) and consume it."""
         ...
 

@@ -54,9 +54,7 @@ class Cells:
 class LiveState:
     """Latest (time, value) per truck and signal, with change versions."""
 
-    def __init__(
-        self, n_signals: int, *, capacity: int = 64, refresh_us: int = 1_000_000
-    ) -> None:
+    def __init__(self, n_signals: int, *, capacity: int = 64, refresh_us: int = 1_000_000) -> None:
         self.n_signals = n_signals
         self.refresh_us = refresh_us
         self.version = 0

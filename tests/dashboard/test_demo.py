@@ -44,7 +44,9 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = str(root)
     log = (workdir / "demo.log").open("w")
-    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -82,7 +84,9 @@ def test_demo_shows_the_fleet_on_the_map_and_live_values_of_a_clicked_truck(
         lambda: browser.find_element(By.ID, "detail-title").text == "Truck 2",
     )
     wait_for(browser, "a pack voltage", lambda: value_of(browser, "PackVoltage").endswith(" V"))
-    first = {key: value_of(browser, key) for key in ("PackVoltage", "PackCurrent", "CellVoltageMax")}
+    first = {
+        key: value_of(browser, key) for key in ("PackVoltage", "PackCurrent", "CellVoltageMax")
+    }
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         now = {key: value_of(browser, key) for key in first}
