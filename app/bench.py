@@ -54,20 +54,49 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
-class Role:
-    """A child process of the benchmark and the CPU it used."""
+class Watched:
+    """A process whose CPU time the benchmark reads from /proc."""
 
     name: str
-    proc: subprocess.Popen[bytes]
+    pid: int
     cpu_start: float = 0.0
     cpu_end: float = 0.0
 
     def cpu_seconds(self) -> float:
         try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             return self.cpu_end
         return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+@dataclass
+class Role(Watched):
+    """A child process of the benchmark: one fleetlink role."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def spawn(cls, name: str, args: list[str], env: dict[str, str]) -> Role:
+        proc = subprocess.Popen([*_fleetlink(), *args], env=env)
+        return cls(name, proc.pid, proc=proc)
+
+
+def _services() -> list[Watched]:
+    """The broker, database and cache servers running on this machine, by process name."""
+    names = {
+        "beam.smp": "RabbitMQ",
+        "mariadbd": "MariaDB",
+        "mysqld": "MySQL",
+        "memcached": "memcached",
+    }
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            comm = stat.read_text().strip()
+            if comm in names:
+                found.append(Watched(f"{names[comm]} (server)", int(stat.parent.name)))
+    return found
 
 
 @dataclass
@@ -105,45 +134,43 @@ async def _bench(settings: Settings, trucks: int, seconds: float, processes: int
     try:
         _say(f"bench: {trucks} trucks in {processes} processes for {seconds:.0f} s, database {tag}")
         await _run_quiet([*_fleetlink(), "db", "upgrade"], env)
-        roles.append(Role("writer", _spawn(["writer"], env)))
+        roles.append(Role.spawn("writer", ["writer"], env))
         port = _free_port()
-        roles.append(Role("hub", _spawn(["hub", "--port", str(port)], env)))
+        roles.append(Role.spawn("hub", ["hub", "--port", str(port)], env))
         await _wait_port(port)
         await asyncio.sleep(1.0)  # the writer binds its queue
         observed = Observed()
         client = asyncio.create_task(_watch(f"ws://127.0.0.1:{port}/ws/live", observed))
         sims = _spawn_fleet(trucks, processes, env, workdir)
         roles += sims
-        await asyncio.sleep(3.0)  # warm-up: buses open, first windows close
-        for role in roles:
+        await _first_commit(server, tag)
+        await asyncio.sleep(2.0)  # warm-up: every process past its start
+        watched: list[Watched] = [*roles, *_services()]
+        for role in watched:
             role.cpu_start = role.cpu_seconds()
         observed.latencies_s.clear()
         t0 = time.monotonic()
         await _progress(server, tag, seconds)
         wall = time.monotonic() - t0
-        for role in roles:
+        for role in watched:
             role.cpu_end = role.cpu_seconds()
         client.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await client
         for role in sims:
-            role.proc.send_signal(signal.SIGTERM)
+            _stop(role)
         for role in sims:
-            await asyncio.to_thread(role.proc.wait, 60)
+            await _wait(role, 60)
         published = _published(workdir)
         await _drain(server, tag, published["points_expected"])
         report = await _report(server, tag, published)
-        _print_report(report, observed, roles, trucks, seconds, wall)
+        _print_report(report, observed, watched, trucks, seconds, wall)
         return 0
     finally:
         for role in roles:
-            if role.proc.poll() is None:
-                role.proc.send_signal(signal.SIGTERM)
+            _stop(role)
         for role in roles:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                await asyncio.to_thread(role.proc.wait, 30)
-            if role.proc.poll() is None:
-                role.proc.kill()
+            await _wait(role, 30)
         await _admin(server, f"DROP DATABASE IF EXISTS `{tag}`")
         await _delete_amqp(amqp, tag)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -153,8 +180,20 @@ def _fleetlink() -> list[str]:
     return [sys.executable, "-m", "app.cli"]
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*_fleetlink(), *args], env=env)
+def _stop(role: Role) -> None:
+    if role.proc is not None and role.proc.poll() is None:
+        role.proc.send_signal(signal.SIGTERM)
+
+
+async def _wait(role: Role, timeout_s: float) -> None:
+    """Wait for a role to exit; kill it if it has not within timeout_s."""
+    if role.proc is None:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        await asyncio.to_thread(role.proc.wait, timeout_s)
+    if role.proc.poll() is None:
+        role.proc.kill()
+        role.proc.wait()
 
 
 def _spawn_fleet(trucks: int, processes: int, env: dict[str, str], workdir: Path) -> list[Role]:
@@ -165,7 +204,7 @@ def _spawn_fleet(trucks: int, processes: int, env: dict[str, str], workdir: Path
         stats = workdir / f"agents-{index}.json"
         args = ["simulate", "--trucks", str(count), "--first-truck", str(first)]
         args += ["--seed", str(index), "--stats-file", str(stats)]
-        sims.append(Role(f"simulate+agents #{index + 1}", _spawn(args, env)))
+        sims.append(Role.spawn(f"simulate+agents #{index + 1}", args, env))
         first += count
     return sims
 
@@ -244,6 +283,16 @@ async def _watch(url: str, observed: Observed) -> None:
                     observed.latencies_s.append(now - t)
 
 
+async def _first_commit(server: Any, db: str) -> None:
+    """Wait until the writer has committed something, or fail after a minute."""
+    for _ in range(120):
+        rows = await _query(server, db, "SELECT COUNT(*) FROM ledger")
+        if int(rows[0][0]):
+            return
+        await asyncio.sleep(0.5)
+    raise ConfigError("bench: nothing was committed within a minute of starting the trucks")
+
+
 async def _progress(server: Any, db: str, seconds: float) -> None:
     """Wait out the run, drawing a progress bar with the points committed so far."""
     start = time.monotonic()
@@ -313,7 +362,7 @@ async def _report(server: Any, db: str, published: dict[str, int]) -> dict[str, 
 def _print_report(
     report: dict[str, Any],
     observed: Observed,
-    roles: list[Role],
+    roles: list[Watched],
     trucks: int,
     seconds: float,
     wall: float,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -56,43 +57,48 @@ def time_cantools(database: Any, frames: list[tuple[int, bytes]]) -> tuple[float
     return time.perf_counter() - start, signals
 
 
-def time_c(engine: CCodecEngine, frames: list[tuple[int, bytes]], repeat: int) -> tuple[float, int]:
+def time_c(engine: CCodecEngine, frames: list[tuple[int, bytes]], block: int) -> tuple[float, int]:
+    """Seconds for decode_many over all frames in blocks, and the signals it gave."""
     stride = 64 if any(len(d) > 8 for _, d in frames) else 8
     ids = np.array([f for f, _ in frames], dtype=np.uint32)
     rows = np.zeros((len(frames), stride), dtype=np.uint8)
     lengths = np.array([len(d) for _, d in frames], dtype=np.uint8)
     for i, (_, data) in enumerate(frames):
         rows[i, : len(data)] = np.frombuffer(data, dtype=np.uint8)
-    best = float("inf")
+    seconds = 0.0
     signals = 0
-    for _ in range(repeat):
+    for first in range(0, len(frames), block):
+        last = first + block
         start = time.perf_counter()
-        _, signal, _ = engine.decode_many(ids, rows, lengths)
-        best = min(best, time.perf_counter() - start)
-        signals = len(signal)
-    return best, signals
+        _, signal, _ = engine.decode_many(ids[first:last], rows[first:last], lengths[first:last])
+        seconds += time.perf_counter() - start
+        signals += len(signal)
+    return seconds, signals
 
 
-def bench(path: Path, frames_wanted: int, block: int) -> None:
+def bench(path: Path, frames_wanted: int, block: int, rounds: int) -> None:
     database = load_database(path)
     engine = CCodecEngine(database)
     frames = make_frames(database, frames_wanted, seed=1)
 
-    slow, slow_signals = time_cantools(database, frames)
-    fast = 0.0
-    fast_signals = 0
-    for first in range(0, len(frames), block):
-        seconds, signals = time_c(engine, frames[first : first + block], repeat=5)
-        fast += seconds
-        fast_signals += signals
-    if fast_signals != slow_signals:
-        raise SystemExit(f"signal counts differ: cantools {slow_signals}, C {fast_signals}")
+    slow_runs, fast_runs = [], []
+    for round_no in range(1, rounds + 1):
+        slow, slow_signals = time_cantools(database, frames)
+        fast, fast_signals = time_c(engine, frames, block)
+        if fast_signals != slow_signals:
+            raise SystemExit(f"signal counts differ: cantools {slow_signals}, C {fast_signals}")
+        slow_runs.append(slow)
+        fast_runs.append(fast)
+        print(f"  round {round_no}/{rounds}: ratio {slow / fast:.0f}x", flush=True)
 
-    print(f"{path.name}: {len(frames)} frames, {slow_signals} signals, blocks of {block} frames")
+    slow, fast = statistics.median(slow_runs), statistics.median(fast_runs)
+    print(f"{path.name}: {len(frames)} frames, {slow_signals} signals, blocks of {block} frames,")
+    print(f"  medians of {rounds} rounds, both codecs timed in each round")
     for label, seconds in (("cantools decode_message", slow), ("C decode_many", fast)):
         rate = slow_signals / seconds
         print(f"  {label:24s} {rate / 1e6:10.2f} M signals/s {1e9 / rate:10.1f} ns/signal")
-    print(f"  ratio {slow / fast:.0f}x")
+    ratios = [s / f for s, f in zip(slow_runs, fast_runs, strict=True)]
+    print(f"  ratio {statistics.median(ratios):.0f}x (median of the rounds' ratios)")
 
 
 def main() -> None:
@@ -100,9 +106,10 @@ def main() -> None:
     parser.add_argument("--dbc", type=Path, action="append", help="DBC file (repeatable)")
     parser.add_argument("--frames", type=int, default=20000)
     parser.add_argument("--block", type=int, default=1000, help="frames per decode_many call")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds; medians are printed")
     args = parser.parse_args()
     for path in args.dbc or [DEFAULT_DBC]:
-        bench(path, args.frames, args.block)
+        bench(path, args.frames, args.block, args.rounds)
 
 
 if __name__ == "__main__":
