@@ -49,6 +49,7 @@ __all__ = ["run_bench"]
 
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_MYSQL = "mysql://root@127.0.0.1:3306"
+SOURCES = ("simulated", "recorded")
 LIVE_SIGNALS = ["SOC", "PackVoltage", "PackCurrent", "Latitude", "Longitude", "MotorSpeed"]
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -105,14 +106,26 @@ class Observed:
     messages: int = 0
 
 
-def run_bench(settings: Settings, *, trucks: int, seconds: float, processes: int) -> int:
+def run_bench(
+    settings: Settings,
+    *,
+    trucks: int,
+    seconds: float,
+    processes: int,
+    source: str = "simulated",
+    writers: int = 1,
+) -> int:
     """Run the benchmark and print its report; returns the exit code."""
-    if trucks < 1 or seconds <= 0 or processes < 1:
-        raise ConfigError("bench: --trucks, --seconds and --processes must be positive")
-    return asyncio.run(_bench(settings, trucks, seconds, min(processes, trucks)))
+    if trucks < 1 or seconds <= 0 or processes < 1 or writers < 1:
+        raise ConfigError("bench: --trucks, --seconds, --processes and --writers must be positive")
+    if source not in SOURCES:
+        raise ConfigError(f"bench --source: expected one of {', '.join(SOURCES)}, got {source!r}")
+    return asyncio.run(_bench(settings, trucks, seconds, min(processes, trucks), source, writers))
 
 
-async def _bench(settings: Settings, trucks: int, seconds: float, processes: int) -> int:
+async def _bench(
+    settings: Settings, trucks: int, seconds: float, processes: int, source: str, writers: int
+) -> int:
     tag = f"flbench_{secrets.token_hex(3)}"
     server = _mysql_server(settings.database_url)
     amqp = settings.amqp_url or DEFAULT_AMQP
@@ -132,16 +145,21 @@ async def _bench(settings: Settings, trucks: int, seconds: float, processes: int
         env["FLEETLINK_MEMCACHED"] = settings.memcached
     roles: list[Role] = []
     try:
-        _say(f"bench: {trucks} trucks in {processes} processes for {seconds:.0f} s, database {tag}")
+        _say(
+            f"bench: {trucks} {source} trucks in {processes} processes for {seconds:.0f} s,"
+            f" database {tag}"
+        )
         await _run_quiet([*_fleetlink(), "db", "upgrade"], env)
-        roles.append(Role.spawn("writer", ["writer"], env))
+        for index in range(writers):
+            name = "writer" if writers == 1 else f"writer #{index + 1}"
+            roles.append(Role.spawn(name, ["writer"], env))
         port = _free_port()
         roles.append(Role.spawn("hub", ["hub", "--port", str(port)], env))
         await _wait_port(port)
         await asyncio.sleep(1.0)  # the writer binds its queue
         observed = Observed()
         client = asyncio.create_task(_watch(f"ws://127.0.0.1:{port}/ws/live", observed))
-        sims = _spawn_fleet(trucks, processes, env, workdir)
+        sims = _spawn_fleet(trucks, processes, env, workdir, source, seconds)
         roles += sims
         await _first_commit(server, tag)
         await asyncio.sleep(2.0)  # warm-up: every process past its start
@@ -162,7 +180,7 @@ async def _bench(settings: Settings, trucks: int, seconds: float, processes: int
         for role in sims:
             await _wait(role, 60)
         published = _published(workdir)
-        await _drain(server, tag, published["points_expected"])
+        await _drain(server, tag, published["batches_published"])
         report = await _report(server, tag, published)
         _print_report(report, observed, watched, trucks, seconds, wall)
         return 0
@@ -196,15 +214,25 @@ async def _wait(role: Role, timeout_s: float) -> None:
         role.proc.wait()
 
 
-def _spawn_fleet(trucks: int, processes: int, env: dict[str, str], workdir: Path) -> list[Role]:
+def _spawn_fleet(
+    trucks: int, processes: int, env: dict[str, str], workdir: Path, source: str, seconds: float
+) -> list[Role]:
+    """The truck side: simulated trucks with agents, or recorded batches replayed."""
     sims = []
     first = 1
     for index in range(processes):
         count = trucks // processes + (1 if index < trucks % processes else 0)
         stats = workdir / f"agents-{index}.json"
-        args = ["simulate", "--trucks", str(count), "--first-truck", str(first)]
-        args += ["--seed", str(index), "--stats-file", str(stats)]
-        sims.append(Role.spawn(f"simulate+agents #{index + 1}", args, env))
+        if source == "simulated":
+            args = ["simulate", "--trucks", str(count), "--first-truck", str(first)]
+            args += ["--seed", str(index), "--stats-file", str(stats)]
+            sims.append(Role.spawn(f"simulate+agents #{index + 1}", args, env))
+        else:
+            # Long enough for the warm-up; the benchmark stops it with SIGTERM.
+            args = ["--trucks", f"{first}-{first + count - 1}", "--seconds", str(seconds + 120)]
+            args += ["--stats-file", str(stats)]
+            proc = subprocess.Popen([sys.executable, "-m", "app.loadgen", *args], env=env)
+            sims.append(Role(f"recorded trucks #{index + 1}", proc.pid, proc=proc))
         first += count
     return sims
 
@@ -311,25 +339,25 @@ def _published(workdir: Path) -> dict[str, int]:
     for path in workdir.glob("agents-*.json"):
         for stats in json.loads(path.read_text()).values():
             batches += stats["batches_published"]
-            replayed += stats["spool_replayed"]
-            lost += stats["batches_lost"] + stats["batches_spooled"] - stats["spool_replayed"]
-    return {
-        "batches_published": batches + replayed,
-        "batches_not_published": lost,
-        "points_expected": -1,
-    }
+            replayed += stats.get("spool_replayed", 0)
+            lost += stats["batches_lost"] + stats.get("batches_spooled", 0)
+            lost -= stats.get("spool_replayed", 0)
+    return {"batches_published": batches + replayed, "batches_not_published": lost}
 
 
-async def _drain(server: Any, db: str, _expected: int) -> None:
-    """Wait until the writer has committed everything (no change for 5 s)."""
-    last, still, waited = -1, 0.0, 0.0
-    while still < 5.0 and waited < 120.0:
+async def _drain(server: Any, db: str, expected: int) -> None:
+    """Wait until the writer has committed every published batch, or makes no progress."""
+    last, since = -1, time.monotonic()
+    while time.monotonic() - since < 30.0:
         rows = await _query(server, db, "SELECT COUNT(*) FROM ledger")
         count = int(rows[0][0])
-        still = still + 1.0 if count == last else 0.0
-        last = count
+        _say(f"\r  draining: {count:,} of {expected:,} batches committed", end="")
+        if count >= expected:
+            break
+        if count != last:
+            last, since = count, time.monotonic()
         await asyncio.sleep(1.0)
-        waited += 1.0
+    _say("")
 
 
 async def _report(server: Any, db: str, published: dict[str, int]) -> dict[str, Any]:
@@ -374,7 +402,7 @@ def _print_report(
     )
     lost = report["batches_published"] - report["batches"] + report["batches_not_published"]
     lines = [
-        f"fleetlink bench: {trucks} trucks, {seconds:.0f} s, {os.cpu_count()} cores",
+        f"fleetlink bench: {trucks} trucks, {seconds:.0f} s measured, {os.cpu_count()} cores",
         f"  points committed          {report['points']:>14,}",
         f"  points/s committed        {report['points_per_s']:>14,.0f}",
         f"  frame→commit, oldest point of batch  p50 {report['lag_oldest_ms'][0]:8.1f} ms"

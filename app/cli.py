@@ -102,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--trucks", type=int, default=10)
     bench.add_argument("--seconds", type=float, default=30.0)
     bench.add_argument("--processes", type=int, default=2, help="processes carrying the trucks")
+    bench.add_argument("--writers", type=int, default=1, help="competing writer processes")
+    bench.add_argument(
+        "--source",
+        default="simulated",
+        choices=["simulated", "recorded"],
+        help="simulated: CAN buses and an agent per truck (default); recorded: batches of "
+        "simulated trucks replayed, one AMQP connection per truck, to load the data centre "
+        "without the cost of simulating buses",
+    )
 
     signals = sub.add_parser("signals", help="list the signal catalogue")
     signals.add_argument("--markdown", action="store_true", help="as docs/signals.md")

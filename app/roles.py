@@ -237,7 +237,14 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from app.bench import run_bench
 
-    return run_bench(settings, trucks=args.trucks, seconds=args.seconds, processes=args.processes)
+    return run_bench(
+        settings,
+        trucks=args.trucks,
+        seconds=args.seconds,
+        processes=args.processes,
+        source=args.source,
+        writers=args.writers,
+    )
 
 
 def _signals(args: argparse.Namespace, settings: Settings) -> int:
