@@ -16,11 +16,12 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from app.config import Settings
+from tests.amqp_scratch import Scratch
 
 AMQP_URL = os.environ.get("FLEETLINK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 MYSQL_SERVER = os.environ.get("FLEETLINK_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
@@ -135,3 +136,17 @@ async def _delete_amqp(settings: Settings) -> None:
             await channel.queue_delete(queue)
         for exchange in (settings.exchange, settings.dead_letter_exchange):
             await channel.exchange_delete(exchange)
+
+
+@pytest.fixture
+async def scratch(amqp_url: str, unique_name: str) -> AsyncIterator[Scratch]:
+    """Exchanges and queues for one test on the real RabbitMQ, deleted afterwards."""
+    import aio_pika
+
+    connection = await aio_pika.connect(amqp_url)
+    area = Scratch(connection, unique_name)
+    try:
+        yield area
+    finally:
+        await area.cleanup()
+        await connection.close()

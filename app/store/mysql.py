@@ -21,10 +21,10 @@ import asyncmy
 from asyncmy.errors import Error as MysqlError
 
 from app.store import partitions
-from app.store.base import Points, WriteResult
+from app.store.base import WriteResult
 from app.store.plan import LedgerKey, ledger_key, plan_write
-from app.store.readback import catalog_rows, lag_stats, points_from_chunks, sql_int_list
-from app.store.rollup import Rollups
+from app.store.readback import catalog_rows, sql_int_list
+from app.store.reads import SqlReads
 from db import migrations
 from edge.catalog import Catalog
 from edge.errors import ConfigError, StoreError
@@ -87,7 +87,7 @@ _UPSERT_SIGNAL = (
 )
 
 
-class MysqlStore:
+class MysqlStore(SqlReads):
     """A Store on MySQL or MariaDB."""
 
     def __init__(
@@ -224,51 +224,11 @@ class MysqlStore:
         await _executemany(cur, _UPSERT_TRUCK, plan.trucks)
         return WriteResult(len(fresh), len(batches) - len(fresh), plan.points)
 
-    # -- reading --------------------------------------------------------------
+    # -- reading (the queries are in app.store.reads) -------------------------
 
-    async def read_points(
-        self, truck_id: int, signal_ids: Sequence[int] | None, t_from_us: int, t_to_us: int
-    ) -> Points:
-        sql = (
-            "SELECT signal_id, payload FROM chunks WHERE truck_id = %s"
-            " AND t_start_us < %s AND t_end_us >= %s" + _signal_filter(signal_ids)
-        )
-        rows = await self._query(sql, (truck_id, t_to_us, t_from_us))
-        return points_from_chunks(rows, t_from_us, t_to_us)
-
-    async def read_rollups(
-        self, truck_id: int, signal_ids: Sequence[int] | None, t_from_us: int, t_to_us: int
-    ) -> Rollups:
-        sql = (
-            "SELECT signal_id, t_minute_us, n, vmin, vmax, vsum, vlast, last_t_us FROM rollup_1m"
-            " WHERE truck_id = %s AND t_minute_us >= %s AND t_minute_us < %s"
-            + _signal_filter(signal_ids)
-            + " ORDER BY signal_id, t_minute_us"
-        )
-        return Rollups.from_rows(await self._query(sql, (truck_id, t_from_us, t_to_us)))
-
-    async def latest(self, truck_id: int) -> dict[int, tuple[int, float]]:
-        sql = (
-            "SELECT r.signal_id, r.last_t_us, r.vlast FROM rollup_1m r JOIN"
-            " (SELECT signal_id, MAX(t_minute_us) AS m FROM rollup_1m WHERE truck_id = %s"
-            " GROUP BY signal_id) x ON r.signal_id = x.signal_id AND r.t_minute_us = x.m"
-            " WHERE r.truck_id = %s"
-        )
-        rows = await self._query(sql, (truck_id, truck_id))
-        return {int(s): (int(t), float(v)) for s, t, v in rows}
-
-    async def trucks(self) -> list[int]:
-        rows = await self._query("SELECT truck_id FROM trucks ORDER BY truck_id", None)
-        return [int(r[0]) for r in rows]
-
-    async def ledger_stats(self) -> dict[str, float]:
-        totals = await self._query("SELECT COUNT(*), COALESCE(SUM(n_points), 0) FROM ledger", None)
-        lags = await self._query("SELECT committed_us - t_last_us FROM ledger", None)
-        return lag_stats(int(totals[0][0]), int(totals[0][1]), [int(r[0]) for r in lags])
-
-    async def _query(self, sql: str, args: tuple[int, ...] | None) -> list[tuple[Any, ...]]:
+    async def _query(self, sql: str, args: tuple[int, ...]) -> list[Any]:
         async def run(cur: Any) -> list[tuple[Any, ...]]:
-            await cur.execute(sql, args)
+            await cur.execute(sql, args or None)
             return list(await cur.fetchall())
 
         return await self._transaction("query", run)
@@ -401,11 +361,3 @@ async def _existing_keys(cur: Any, keys: list[LedgerKey]) -> set[LedgerKey]:
         )
         found.update((int(a), int(b), int(c), int(d)) for a, b, c, d in await cur.fetchall())
     return found
-
-
-def _signal_filter(signal_ids: Sequence[int] | None) -> str:
-    if signal_ids is None:
-        return ""
-    if not signal_ids:
-        return " AND FALSE"
-    return f" AND signal_id IN ({sql_int_list(signal_ids)})"

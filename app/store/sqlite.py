@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from app.store import partitions
-from app.store.base import Points, WriteResult
+from app.store.base import WriteResult
 from app.store.plan import ledger_key, plan_write
-from app.store.readback import catalog_rows, lag_stats, points_from_chunks, sql_int_list
-from app.store.rollup import Rollups
+from app.store.readback import catalog_rows
+from app.store.reads import SqlReads
 from db import migrations
 from edge.catalog import Catalog
 from edge.errors import ConfigError, StoreError
@@ -62,7 +62,9 @@ _LEDGER_HAS = (
 )
 
 
-class SqliteStore:
+class SqliteStore(SqlReads):
+    PARAM = "?"
+
     """A Store in one SQLite file (or in memory)."""
 
     def __init__(
@@ -192,47 +194,7 @@ class SqliteStore:
         db.executemany(_UPSERT_TRUCK, plan.trucks)
         return WriteResult(len(fresh), len(batches) - len(fresh), plan.points)
 
-    # -- reading --------------------------------------------------------------
-
-    async def read_points(
-        self, truck_id: int, signal_ids: Sequence[int] | None, t_from_us: int, t_to_us: int
-    ) -> Points:
-        sql = (
-            "SELECT signal_id, payload FROM chunks WHERE truck_id = ?"
-            " AND t_start_us < ? AND t_end_us >= ?" + _signal_filter(signal_ids)
-        )
-        rows = await self._query(sql, (truck_id, t_to_us, t_from_us))
-        return points_from_chunks(rows, t_from_us, t_to_us)
-
-    async def read_rollups(
-        self, truck_id: int, signal_ids: Sequence[int] | None, t_from_us: int, t_to_us: int
-    ) -> Rollups:
-        sql = (
-            "SELECT signal_id, t_minute_us, n, vmin, vmax, vsum, vlast, last_t_us FROM rollup_1m"
-            " WHERE truck_id = ? AND t_minute_us >= ? AND t_minute_us < ?"
-            + _signal_filter(signal_ids)
-            + " ORDER BY signal_id, t_minute_us"
-        )
-        return Rollups.from_rows(await self._query(sql, (truck_id, t_from_us, t_to_us)))
-
-    async def latest(self, truck_id: int) -> dict[int, tuple[int, float]]:
-        sql = (
-            "SELECT r.signal_id, r.last_t_us, r.vlast FROM rollup_1m r JOIN"
-            " (SELECT signal_id, MAX(t_minute_us) AS m FROM rollup_1m WHERE truck_id = ?"
-            " GROUP BY signal_id) x ON r.signal_id = x.signal_id AND r.t_minute_us = x.m"
-            " WHERE r.truck_id = ?"
-        )
-        rows = await self._query(sql, (truck_id, truck_id))
-        return {int(s): (int(t), float(v)) for s, t, v in rows}
-
-    async def trucks(self) -> list[int]:
-        rows = await self._query("SELECT truck_id FROM trucks ORDER BY truck_id", ())
-        return [int(r[0]) for r in rows]
-
-    async def ledger_stats(self) -> dict[str, float]:
-        totals = await self._query("SELECT COUNT(*), COALESCE(SUM(n_points), 0) FROM ledger", ())
-        lags = await self._query("SELECT committed_us - t_last_us FROM ledger", ())
-        return lag_stats(int(totals[0][0]), int(totals[0][1]), [int(r[0]) for r in lags])
+    # -- reading (the queries are in app.store.reads) -------------------------
 
     async def _query(self, sql: str, args: tuple[int, ...]) -> list[Any]:
         def run() -> list[Any]:
@@ -292,11 +254,3 @@ def _parse_url(url: str) -> str:
             f"database_url: expected sqlite:///path or sqlite://:memory:, got {url!r}"
         )
     return rest[1:]
-
-
-def _signal_filter(signal_ids: Sequence[int] | None) -> str:
-    if signal_ids is None:
-        return ""
-    if not signal_ids:
-        return " AND 0"
-    return f" AND signal_id IN ({sql_int_list(signal_ids)})"

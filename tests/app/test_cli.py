@@ -101,3 +101,16 @@ def test_the_writer_role_stops_cleanly_on_a_signal(
     assert proc.returncode == 0, err
     assert "writer stopped" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.services
+def test_bench_runs_the_roles_and_reports_nothing_lost(
+    service_settings: Settings, tmp_path: Path
+) -> None:
+    env = _service_env(service_settings)
+    env["FLEETLINK_DATABASE_URL"] = "mysql://root@127.0.0.1:3306"
+    args = ["bench", "--trucks", "2", "--seconds", "4", "--source", "recorded"]
+    out, err = _fleetlink(args, env, tmp_path).communicate(timeout=240)
+    assert "points/s committed" in out, err
+    assert "lost 0, sequence gaps 0" in out
+    assert "points duplicated                      0" in out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from pathlib import Path
 
 import aio_pika
 import pytest
@@ -89,23 +88,6 @@ async def eventually(condition: Callable[[], bool], what: str) -> None:
             return
         await asyncio.sleep(0.01)
     pytest.fail(f"never happened: {what}")
-
-
-@pytest.fixture(params=["sqlite", "mysql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/fleet.db"
-    url: str = request.getfixturevalue("mysql_url")
-    return url
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    opened = open_store(store_url, default_catalog())
-    await opened.open()
-    await opened.upgrade()
-    yield opened
-    await opened.close()
 
 
 def start(writer: Writer) -> asyncio.Task[None]:

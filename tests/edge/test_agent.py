@@ -18,7 +18,7 @@ from edge.codec import Codec
 from edge.sources import BusSource, LogSource
 from edge.spool import Spool
 from edge.wire import Batch, unpack
-from tests.edge.conftest import Scratch
+from tests.amqp_scratch import Scratch
 from tests.edge.test_codec import _valid_payloads
 
 TRUCK = 17

@@ -10,7 +10,7 @@ import pytest
 from edge.amqp import CONTENT_TYPE, WIRE_HEADER, AmqpPublisher
 from edge.errors import TransportError, UnroutableError
 from edge.wire import VERSION
-from tests.edge.conftest import Scratch
+from tests.amqp_scratch import Scratch
 
 
 async def test_publish_returns_after_the_confirm_and_the_queue_holds_the_message(

@@ -11,7 +11,7 @@ from app.bus.amqp import AmqpConsumer, AmqpFanout
 from app.bus.base import Delivery
 from app.bus.dead import DeadLetter
 from edge.amqp import AmqpPublisher
-from tests.app.bus.conftest import Scratch
+from tests.amqp_scratch import Scratch
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from app import roles
+from app.cli import roles
 from app.config import Settings
 from app.logs import setup
 from edge.errors import FleetlinkError
@@ -133,7 +133,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

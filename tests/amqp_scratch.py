@@ -1,11 +1,11 @@
-"""A scratch area on the real RabbitMQ: names this test uses, deleted afterwards."""
+"""A scratch area on the real RabbitMQ: names one test uses, deleted afterwards.
+
+The ``scratch`` fixture of tests/conftest.py hands one to each test that asks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aio_pika
-import pytest
 
 
 class Scratch:
@@ -49,14 +49,3 @@ class Scratch:
         for exchange in self.exchanges:
             await channel.exchange_delete(exchange)
         await channel.close()
-
-
-@pytest.fixture
-async def scratch(amqp_url: str, unique_name: str) -> AsyncIterator[Scratch]:
-    connection = await aio_pika.connect(amqp_url)
-    area = Scratch(connection, unique_name)
-    try:
-        yield area
-    finally:
-        await area.cleanup()
-        await connection.close()

@@ -235,7 +235,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from app.bench import run_bench
+    from app.cli.bench import run_bench
 
     return run_bench(
         settings,
