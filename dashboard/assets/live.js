@@ -174,6 +174,37 @@
         signals: config.fleetSignals,
         rate_hz: config.fleetRateHz,
       });
+      this.seedFromApi(config.apiPrefix);
+    }
+
+    /*
+     * Draw the fleet at once from the latest state the HTTP API keeps (in
+     * memcached in production), before or without the hub; a value already
+     * held, from the hub's snapshot, is kept when it is newer.
+     */
+    seedFromApi(prefix) {
+      if (!prefix) {
+        return;
+      }
+      fetch(prefix.replace(/\/$/, "") + "/trucks", { headers: { Accept: "application/json" } })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((body) => {
+          if (!body || !Array.isArray(body.trucks)) {
+            return;
+          }
+          for (const truck of body.trucks) {
+            const id = String(truck.id);
+            const held = this.fleet.get(id) || {};
+            for (const [key, point] of Object.entries(truck.latest || {})) {
+              if (point[1] !== null && (!(key in held) || held[key][0] < point[0])) {
+                held[key] = point;
+              }
+            }
+            this.fleet.set(id, held);
+          }
+          this.version += 1;
+        })
+        .catch((err) => console.info("fleetlink: no latest state from the API:", err.message));
     }
 
     /* Show another truck in the panel (null for none). */

@@ -18,7 +18,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Mount, WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from edge.catalog import default_catalog
@@ -102,6 +104,7 @@ class ScriptedHub:
         self.refusing = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.steps = 0
+        self.api_requests = 0
         now = time.time()
         for truck, own in _TRUCKS.items():
             merged = {**_COMMON, **own}
@@ -146,6 +149,12 @@ class ScriptedHub:
             str(t): {k: v[k] for k in keys if k in v} for t, v in chosen.items() if t in self.values
         }
 
+    async def api_trucks(self, request: Request) -> JSONResponse:
+        """GET /api/trucks as the real HTTP API answers it: the latest values per truck."""
+        self.api_requests += 1
+        trucks = [{"id": t, "latest": dict(v)} for t, v in sorted(self.values.items())]
+        return JSONResponse({"trucks": trucks})
+
     async def endpoint(self, websocket: WebSocket) -> None:
         if self.refusing:
             await websocket.close(code=1013)
@@ -173,7 +182,11 @@ class ScriptedHub:
             yield
             task.cancel()
 
-        routes = [WebSocketRoute("/ws/live", self.endpoint), Mount("/", app=wsgi)]
+        routes = [
+            WebSocketRoute("/ws/live", self.endpoint),
+            Route("/api/trucks", self.api_trucks),
+            Mount("/", app=wsgi),
+        ]
         return Starlette(routes=routes, lifespan=lifespan)
 
     def call(self, coroutine: Any) -> Any:

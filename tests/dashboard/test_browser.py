@@ -239,3 +239,22 @@ def test_connection_indicator_shows_reconnecting_and_recovers(
 
     wait_for(browser, "the connection to recover", lambda: connection_text(browser) == "Connected")
     assert len(truck_points(browser)) == TRUCKS
+
+
+def test_trucks_are_drawn_from_the_api_while_the_hub_refuses_connections(
+    browser: Chrome, served: Served
+) -> None:
+    hub = served.hub
+    hub.refusing = True
+    try:
+        browser.get(served.url)
+        wait_for(
+            browser,
+            "the reconnecting state",
+            lambda: connection_text(browser).startswith("Reconnecting"),
+        )
+        wait_for(browser, "trucks from the API", lambda: len(truck_points(browser)) == TRUCKS)
+        assert hub.api_requests >= 1
+    finally:
+        hub.refusing = False
+    wait_for(browser, "the connection to recover", lambda: connection_text(browser) == "Connected")
