@@ -84,7 +84,7 @@ class Demo:
         self.fleet = Fleet(
             trucks=self.trucks,
             catalog=self.catalog,
-            publisher=publisher,  # type: ignore[arg-type]
+            publisher=publisher,
             seed=self.seed,
             window_ms=self.settings.window_ms,
             spool_dir=self.settings.spool_dir,

@@ -30,8 +30,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from app.bus.base import Delivery
-from app.bus.dead import QUEUE_HEADER, REASON_HEADER, DeadLetter
+from app.bus.base import QUEUE_HEADER, REASON_HEADER, DeadLetter, Delivery
 from edge.amqp import TRANSIENT_ERRORS, AmqpPublisher, safe_url
 from edge.errors import TransportError
 
@@ -163,7 +162,7 @@ class AmqpFanout:
         log.info("consuming %s (durable=%s, ack=%s, prefetch=%d)", queue, durable, ack, prefetch)
         return consumer
 
-    async def dead_letters(self) -> list[Delivery]:
+    async def dead_letters(self) -> list[DeadLetter]:
         """Read the dead-letter queue and put every message back where it was."""
         connection = await self._connect()
         channel = await connection.channel()

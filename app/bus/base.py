@@ -13,7 +13,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Consumer", "Delivery", "Fanout"]
+from edge.publish import Publisher
+
+__all__ = ["QUEUE_HEADER", "REASON_HEADER", "Consumer", "DeadLetter", "Delivery", "Fanout"]
+
+# On RabbitMQ a dead letter's reason and queue travel as these headers, so an
+# operator reading the dead-letter queue by hand sees them too.
+REASON_HEADER = "x-fleetlink-reason"
+QUEUE_HEADER = "x-fleetlink-queue"
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,14 @@ class Delivery:
     tag: int
     message_id: str = ""
     redelivered: bool = False
+
+
+@dataclass(frozen=True)
+class DeadLetter(Delivery):
+    """A delivery some consumer gave up on, with why and from which queue."""
+
+    reason: str = ""
+    queue: str = ""
 
 
 class Consumer(Protocol):
@@ -49,15 +64,15 @@ class Consumer(Protocol):
 class Fanout(Protocol):
     """A fanout exchange and the queues bound to it."""
 
-    async def publisher(self) -> object:
-        """A publisher fitting edge.publish.Publisher."""
+    async def publisher(self) -> Publisher:
+        """A publisher to the fanout, for agents in this process."""
         ...
 
     async def consumer(self, queue: str, *, durable: bool, prefetch: int, ack: bool) -> Consumer:
         """Bind a queue named queue (durable survives restarts) and consume it."""
         ...
 
-    async def dead_letters(self) -> list[Delivery]:
+    async def dead_letters(self) -> list[DeadLetter]:
         """What sits in the dead-letter queue now (for tests and operators)."""
         ...
 

@@ -25,8 +25,7 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from app.bus.base import Delivery
-from app.bus.dead import DeadLetter
+from app.bus.base import DeadLetter, Delivery
 from edge.errors import TransportError, UnroutableError
 
 __all__ = ["MemoryConsumer", "MemoryFanout", "MemoryPublisher"]
@@ -183,7 +182,7 @@ class MemoryFanout:
         self._consumers.append(consumer)
         return consumer
 
-    async def dead_letters(self) -> list[Delivery]:
+    async def dead_letters(self) -> list[DeadLetter]:
         return list(self._dead)
 
     async def close(self) -> None:

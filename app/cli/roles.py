@@ -86,7 +86,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
         fleet = Fleet(
             trucks=args.trucks,
             catalog=catalog,
-            publisher=publisher,  # type: ignore[arg-type]
+            publisher=publisher,
             interface=args.interface,
             channel=args.channel,
             seed=args.seed,
@@ -136,7 +136,7 @@ def _agent(args: argparse.Namespace, settings: Settings) -> int:
             truck_id=args.truck_id,
             source=source,
             codec=Codec(catalog.database),
-            publisher=publisher,  # type: ignore[arg-type]
+            publisher=publisher,
             catalog=catalog,
             window_ms=window_ms,
             spool=Spool(Path(settings.spool_dir) / f"truck-{args.truck_id}"),

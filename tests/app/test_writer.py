@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 import aio_pika
 import pytest
@@ -125,7 +126,7 @@ async def test_writer_acks_only_after_commit(store: Store) -> None:
     assert_stored(await store.read_points(1, None, *EVERYTHING), batches)
 
 
-def assert_stored(points: tuple, batches: list[Batch]) -> None:  # type: ignore[type-arg]
+def assert_stored(points: tuple[Any, ...], batches: list[Batch]) -> None:
     want = reference_points(batches)
     assert all((got == w).all() for got, w in zip(points, want, strict=True))
 
@@ -250,8 +251,8 @@ async def test_writer_stores_batches_from_rabbitmq_and_acks_them(
         task = start(writer)
         batches = make_batches(6, 10)
         for batch in batches:
-            await publisher.publish(pack(batch), message_id=f"6-{batch.seq}")  # type: ignore[attr-defined]
-        await publisher.publish(b"garbage", message_id="bad")  # type: ignore[attr-defined]
+            await publisher.publish(pack(batch), message_id=f"6-{batch.seq}")
+        await publisher.publish(b"garbage", message_id="bad")
 
         await eventually(lambda: writer.stats.batches_written == 10, "ten batches written")
         await eventually(lambda: writer.stats.dead_lettered == 1, "garbage dead-lettered")

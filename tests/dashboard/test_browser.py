@@ -51,7 +51,7 @@ def row(browser: Chrome, key: str, role: str) -> WebElement:
     element_id = json.dumps({"key": key, "role": role}, separators=(",", ":"))
     element = browser.execute_script("return document.getElementById(arguments[0]);", element_id)
     assert element is not None, f"no {role} element for {key}"
-    return element  # type: ignore[no-any-return]
+    return element
 
 
 def value_of(browser: Chrome, key: str) -> str:

@@ -43,7 +43,7 @@ async def test_many_publishes_wait_for_their_confirms_together(
     await publisher.close()
 
     messages = await scratch.drain(queue)
-    assert sorted(m.message_id for m in messages) == sorted(str(n) for n in range(200))
+    assert sorted(str(m.message_id) for m in messages) == sorted(str(n) for n in range(200))
 
 
 async def test_a_publish_that_reaches_no_queue_raises_unroutable(

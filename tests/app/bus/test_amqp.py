@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.bus.amqp import AmqpConsumer, AmqpFanout
-from app.bus.base import Delivery
-from app.bus.dead import DeadLetter
+from app.bus.base import DeadLetter, Delivery
 from edge.amqp import AmqpPublisher
 from tests.amqp_scratch import Scratch
 

@@ -6,8 +6,7 @@ import asyncio
 
 import pytest
 
-from app.bus.base import Delivery
-from app.bus.dead import DeadLetter
+from app.bus.base import DeadLetter, Delivery
 from app.bus.memory import MemoryConsumer, MemoryFanout
 from edge.errors import UnroutableError
 

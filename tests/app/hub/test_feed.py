@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from typing import cast
 
 import aio_pika
 import pytest
@@ -18,7 +17,6 @@ from app.config import Settings
 from app.hub.feed import feed
 from app.hub.server import Hub, create_hub_app
 from edge.catalog import Catalog
-from edge.publish import Publisher
 from edge.wire import Batch, pack
 from tests.app.hub.helpers import T0, next_update, open_client, serving, subscribe
 
@@ -78,7 +76,7 @@ async def run_hub_role(
     async with serving(create_hub_app(hub, fanout, settings)) as address:
         async with await open_client(address) as ws:
             await subscribe(ws, trucks=[11], signals=["SOC"], rate_hz=20)
-            publisher = cast(Publisher, await fanout.publisher())
+            publisher = await fanout.publisher()
             batch = make_batch(11, {"SOC": [(T0, 64.5)]})
             await publisher.publish(pack(batch), message_id=secrets.token_hex(4))
             update = await next_update(ws)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -55,7 +57,9 @@ def test_packing_refuses_unsorted_or_empty_points() -> None:
         (lambda p: p[:1] + b"\x01" + p[2:], "inflate"),
     ],
 )
-def test_a_damaged_payload_raises_store_error_saying_why(damage, message) -> None:  # type: ignore[no-untyped-def]
+def test_a_damaged_payload_raises_store_error_saying_why(
+    damage: Callable[[bytes], bytes], message: str
+) -> None:
     payload = chunks.pack(np.arange(4, dtype=np.int64), np.ones(4))
     with pytest.raises(StoreError, match=message):
         chunks.unpack(damage(payload))

@@ -32,7 +32,7 @@ def _reference(batches: list[Batch]) -> dict[tuple[int, int], tuple[float, ...]]
     ts = np.concatenate([b.timestamps_us for b in batches])
     values = np.concatenate([b.values for b in batches])
     minutes = ts // MINUTE_US * MINUTE_US
-    out = {}
+    out: dict[tuple[int, int], tuple[float, ...]] = {}
     for s, m in sorted(set(zip(ids.tolist(), minutes.tolist(), strict=True))):
         mask = (ids == s) & (minutes == m)
         v, t = values[mask], ts[mask]

@@ -104,7 +104,7 @@ def _minute_batches(count: int) -> list[Batch]:
 def _reference_rollups(batches: list[Batch]) -> dict[tuple[int, int], tuple[float, ...]]:
     ids, ts, values = reference_points(batches)
     minutes = ts // MINUTE_US * MINUTE_US
-    out = {}
+    out: dict[tuple[int, int], tuple[float, ...]] = {}
     for key in sorted(set(zip(ids.tolist(), minutes.tolist(), strict=True))):
         mask = (ids == key[0]) & (minutes == key[1])
         v, t = values[mask], ts[mask]
@@ -119,7 +119,7 @@ async def test_rollups_equal_a_numpy_reference_in_any_arrival_order(
     batches = _minute_batches(15)
     arrival = list(batches)
     if order_seed is not None:
-        np.random.default_rng(order_seed).shuffle(arrival)  # type: ignore[arg-type]
+        np.random.default_rng(order_seed).shuffle(arrival)
     for i in range(0, 15, 4):
         await store.write(arrival[i : i + 4])
     await store.write(arrival[:3])  # redelivered: the ledger keeps them out
