@@ -112,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
         "without the cost of simulating buses",
     )
 
+    store_bench = sub.add_parser(
+        "bench-store",
+        help="how fast the store takes writer-shaped transactions",
+        description="Writes rounds shaped like one writer flush (every truck's batches of "
+        "--flush-s seconds) to a fresh database and prints points per second per round and "
+        "the median. Without --url it uses FLEETLINK_DATABASE_URL.",
+    )
+    store_bench.add_argument("--url", default=None, help="database URL (a scratch database)")
+    store_bench.add_argument("--trucks", type=int, default=100)
+    store_bench.add_argument("--flush-s", type=float, default=2.0)
+    store_bench.add_argument("--rounds", type=int, default=5)
+
     signals = sub.add_parser("signals", help="list the signal catalogue")
     signals.add_argument("--markdown", action="store_true", help="as docs/signals.md")
     return parser

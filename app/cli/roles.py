@@ -46,6 +46,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "web": _web,
         "db": _db,
         "bench": _bench,
+        "bench-store": _bench_store,
         "signals": _signals,
     }[args.command]
     return handler(args, settings)
@@ -245,6 +246,30 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         source=args.source,
         writers=args.writers,
     )
+
+
+def _bench_store(args: argparse.Namespace, settings: Settings) -> int:
+    from app.store.bench import bench_write
+
+    url = args.url or settings.database_url
+    if not url:
+        raise ConfigError("bench-store: give --url or set FLEETLINK_DATABASE_URL")
+
+    def progress(round_no: int, points: int, seconds: float) -> None:
+        print(
+            f"  round {round_no}/{args.rounds}: {points:,} points in {seconds:.2f} s"
+            f" ({points / seconds:,.0f} points/s)",
+            flush=True,
+        )
+
+    print(f"bench-store: {args.trucks} trucks, {args.flush_s:.1f} s of data per round")
+    figures = asyncio.run(
+        bench_write(
+            url, trucks=args.trucks, flush_s=args.flush_s, rounds=args.rounds, on_round=progress
+        )
+    )
+    print(f"median {figures['median_points_per_s']:,.0f} points/s written")
+    return 0
 
 
 def _signals(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,7 +8,9 @@ as a dict for the caller (the CLI or a script) to print.
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -29,8 +31,12 @@ async def bench_write(
     flush_s: float = 2.0,
     points_per_s: int = 2_500,
     rounds: int = 5,
+    on_round: Callable[[int, int, float], None] | None = None,
 ) -> dict[str, float]:
-    """Write rounds of fleet-shaped batches to the store at url; points/s and s/round."""
+    """Write rounds of fleet-shaped batches to the store at url; points/s and s/round.
+
+    on_round(round, points, seconds) is called after each round, for progress.
+    """
     catalog = default_catalog()
     stored = np.array([s.id for s in catalog.signals if s.stored], dtype=np.int64)
     per_batch = int(points_per_s * WINDOW_US / 1e6)
@@ -44,6 +50,7 @@ async def bench_write(
         await store.upgrade()
         await store.ensure_partitions()
         elapsed, points = 0.0, 0
+        rates = []
         for r in range(rounds):
             batches = []
             for truck in range(1, trucks + 1):
@@ -57,13 +64,18 @@ async def bench_write(
                     )
             started = time.perf_counter()
             result = await store.write(batches)
-            elapsed += time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            elapsed += seconds
             points += result.points_written
+            rates.append(result.points_written / seconds)
+            if on_round is not None:
+                on_round(r + 1, result.points_written, seconds)
     finally:
         await store.close()
     return {
         "points": float(points),
         "seconds": elapsed,
         "points_per_s": points / elapsed,
+        "median_points_per_s": statistics.median(rates),
         "seconds_per_round": elapsed / rounds,
     }

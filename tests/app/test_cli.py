@@ -15,7 +15,18 @@ from app.cli import build_parser, main
 from app.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBCOMMANDS = ["demo", "simulate", "agent", "writer", "hub", "web", "db", "bench", "signals"]
+SUBCOMMANDS = [
+    "demo",
+    "simulate",
+    "agent",
+    "writer",
+    "hub",
+    "web",
+    "db",
+    "bench",
+    "bench-store",
+    "signals",
+]
 
 
 def _fleetlink(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
@@ -114,3 +125,12 @@ def test_bench_runs_the_roles_and_reports_nothing_lost(
     assert "points/s committed" in out, err
     assert "lost 0, sequence gaps 0" in out
     assert "points duplicated                      0" in out
+
+
+@pytest.mark.services
+def test_bench_store_prints_each_round_and_the_median(mysql_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEETLINK_")}
+    args = ["bench-store", "--url", mysql_url, "--trucks", "3", "--rounds", "2"]
+    out, err = _fleetlink(args, env, tmp_path).communicate(timeout=120)
+    assert "round 2/2" in out, err
+    assert "median" in out
