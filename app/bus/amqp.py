@@ -53,7 +53,7 @@ class AmqpConsumer:
         self._ack = ack
         self._limit = max(1, prefetch)
         self._inbox: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
-        self._pending: dict[int, AbstractIncomingMessage] = {}
+        self._pending: dict[tuple[int, int], AbstractIncomingMessage] = {}
         self._consumer_tag: str | None = None
         self._closed = False
 
@@ -66,25 +66,30 @@ class AmqpConsumer:
             if message is None:
                 return
             tag = int(message.delivery_tag or 0)
+            channel = id(message.channel)
             if self._ack:
-                self._pending[tag] = message
+                self._pending[(channel, tag)] = message
             yield Delivery(
                 body=message.body,
                 tag=tag,
                 message_id=message.message_id or "",
                 redelivered=bool(message.redelivered),
+                channel=channel,
             )
 
     async def ack(self, delivery: Delivery, *, multiple: bool = False) -> None:
         if not self._ack:
             return
-        message = self._pending.pop(delivery.tag, None)
+        message = self._pending.pop((delivery.channel, delivery.tag), None)
         if message is None:
             log.debug("%s: delivery %d is no longer ackable", self.queue_name, delivery.tag)
             return
         if multiple:
-            for tag in [t for t in self._pending if t < delivery.tag]:
-                del self._pending[tag]
+            # A multiple ack covers the earlier tags of the same channel only.
+            for key in [
+                k for k in self._pending if k[0] == delivery.channel and k[1] < delivery.tag
+            ]:
+                del self._pending[key]
         try:
             await message.ack(multiple=multiple)
         except TRANSIENT_ERRORS as exc:

@@ -25,12 +25,19 @@ QUEUE_HEADER = "x-fleetlink-queue"
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message taken from a queue."""
+    """One message taken from a queue.
+
+    ``tag`` numbers deliveries within one channel; ``channel`` says which, so
+    after a reconnection (when tags start again from 1 on a new channel) an
+    acknowledgement meant for the old channel never acknowledges a new
+    delivery that happens to carry the same tag.
+    """
 
     body: bytes
     tag: int
     message_id: str = ""
     redelivered: bool = False
+    channel: int = 0
 
 
 @dataclass(frozen=True)

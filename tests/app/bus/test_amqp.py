@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -74,6 +75,27 @@ async def test_unacked_deliveries_come_again_after_the_consumer_closes(
     again = await _take(second, 2)
 
     assert [(d.message_id, d.redelivered) for d in again] == [("1-2-1", True), ("1-2-2", True)]
+
+
+async def test_an_ack_meant_for_another_channel_acknowledges_nothing(
+    fanout: AmqpFanout, scratch: Scratch
+) -> None:
+    # After a reconnection tags start again from 1 on a new channel; a writer
+    # acking a delivery of the old channel must not ack the new one's tag.
+    queue = scratch.name("writer")
+    scratch.queues.add(queue)
+    first = await fanout.consumer(queue, durable=True, prefetch=100, ack=True)
+    await _publish(fanout, 3)
+    taken = await _take(first, 3)
+    stale = replace(taken[-1], channel=taken[-1].channel + 1)
+    await first.ack(stale, multiple=True)
+    await first.close()
+
+    second = await fanout.consumer(queue, durable=True, prefetch=100, ack=True)
+    again = await _take(second, 3)
+
+    assert [d.message_id for d in again] == [f"1-2-{n}" for n in range(3)]
+    assert all(d.redelivered for d in again)
 
 
 async def test_dead_letter_keeps_the_body_with_its_reason_and_queue(
