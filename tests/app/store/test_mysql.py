@@ -96,3 +96,32 @@ async def test_an_unreachable_server_raises_store_error() -> None:
     store = open_store("mysql://root@127.0.0.1:1/nothing", default_catalog())
     with pytest.raises(StoreError, match="cannot connect"):
         await store.open()
+
+
+async def test_a_write_after_the_server_killed_the_connections_succeeds_and_stores_once(
+    mysql_store: Store, mysql_url: str
+) -> None:
+    await mysql_store.write(make_batches(4, 2))
+    database = mysql_url.rsplit("/", 1)[1]
+    admin = await asyncmy.connect(host="127.0.0.1", port=3306, user="root", password="")
+    try:
+        async with admin.cursor() as cur:
+            await cur.execute(
+                "SELECT ID FROM information_schema.PROCESSLIST"
+                " WHERE DB = %s AND ID <> CONNECTION_ID()",
+                (database,),
+            )
+            victims = [int(row[0]) for row in await cur.fetchall()]
+            for victim in victims:
+                await cur.execute(f"KILL CONNECTION {victim}")
+    finally:
+        admin.close()
+    assert victims, "the store held no connection to kill"
+
+    batches = make_batches(4, 5)
+    result = await mysql_store.write(batches)
+
+    assert (result.batches_written, result.batches_duplicate) == (3, 2)
+    stats = await mysql_store.ledger_stats()
+    assert stats["batches"] == 5
+    assert stats["points"] == sum(len(b) for b in batches)
