@@ -6,7 +6,9 @@ changed; the HTTP API and a restarting hub read it back. Memcached stays off
 the per-point path: one ``set`` per truck per second at most, and reads use
 multi-get.
 
-Layout, with the default prefix ``fleetlink``:
+Layout, with the prefix ``fleetlink`` (the roles use ``fleetlink.<exchange>``,
+``fleetlink.telemetry`` by default, so deployments sharing a memcached stay
+apart; see app.wiring):
 
 - ``fleetlink:latest:<truck id>``: compact JSON ``{"SOC": [t, v], ...}``, t in
   Unix seconds;

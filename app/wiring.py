@@ -45,7 +45,11 @@ def make_store(settings: Settings, catalog: Catalog) -> Store:
 
 
 def make_cache(settings: Settings) -> LatestCache:
-    """memcached when FLEETLINK_MEMCACHED is set, else an in-memory cache."""
+    """memcached when FLEETLINK_MEMCACHED is set, else an in-memory cache.
+
+    Keys are prefixed with the exchange's name, so two deployments (or a
+    benchmark next to production) sharing one memcached never mix trucks.
+    """
     if settings.memcached:
-        return MemcachedCache(settings.memcached)
+        return MemcachedCache(settings.memcached, prefix=f"fleetlink.{settings.exchange}")
     return MemoryCache()
