@@ -46,6 +46,8 @@ TRANSIENT = {
 }
 _CONNECTION_LOST = {2006, 2013}
 _PARTITIONED = {"chunks": "t_start_us", "rollup_1m": "t_minute_us", "ledger": "t_base_us"}
+_DUPLICATE_PARTITION = 1517
+_PARTITION_RACES = 3
 _KEYS_PER_QUERY = 500
 # One bulk statement must fit the server's max_allowed_packet (16 MiB by default).
 _BULK_BYTES = 8 << 20
@@ -170,20 +172,34 @@ class MysqlStore(SqlReads):
         now = partitions.now_us() if now_us is None else now_us
         added: list[str] = []
         for table in _PARTITIONED:
-            existing = await self._transaction("list partitions", partial(_partitions, table=table))
-            wanted = partitions.to_add([b for _, b in existing], now=now, days_ahead=days_ahead)
-            if not wanted:
-                continue
-            parts = ", ".join(f"PARTITION {n} VALUES LESS THAN ({b})" for n, b in wanted)
-            sql = (
-                f"ALTER TABLE {table} REORGANIZE PARTITION {partitions.CATCH_ALL} INTO"
-                f" ({parts}, PARTITION {partitions.CATCH_ALL} VALUES LESS THAN MAXVALUE)"
-            )
-            await self._transaction(f"add partitions to {table}", partial(_execute, sql=sql))
-            added.extend(f"{table}.{name}" for name, _ in wanted)
+            for attempt in range(1, _PARTITION_RACES + 1):
+                try:
+                    added += await self._add_partitions(table, now, days_ahead)
+                    break
+                except StoreError as exc:
+                    # Competing writers start together: when another one has
+                    # just added the same day, look again and add what is left.
+                    cause = exc.__cause__
+                    if cause is None or _error_code(cause) != _DUPLICATE_PARTITION:
+                        raise
+                    if attempt == _PARTITION_RACES:
+                        raise
         if added:
             log.info("added partitions %s", ", ".join(added))
         return added
+
+    async def _add_partitions(self, table: str, now: int, days_ahead: int) -> list[str]:
+        existing = await self._transaction("list partitions", partial(_partitions, table=table))
+        wanted = partitions.to_add([b for _, b in existing], now=now, days_ahead=days_ahead)
+        if not wanted:
+            return []
+        parts = ", ".join(f"PARTITION {n} VALUES LESS THAN ({b})" for n, b in wanted)
+        sql = (
+            f"ALTER TABLE {table} REORGANIZE PARTITION {partitions.CATCH_ALL} INTO"
+            f" ({parts}, PARTITION {partitions.CATCH_ALL} VALUES LESS THAN MAXVALUE)"
+        )
+        await self._transaction(f"add partitions to {table}", partial(_execute, sql=sql))
+        return [f"{table}.{name}" for name, _ in wanted]
 
     async def drop_partitions(self, *, retention_days: int, now_us: int | None = None) -> list[str]:
         now = partitions.now_us() if now_us is None else now_us

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncmy
@@ -125,3 +126,22 @@ async def test_a_write_after_the_server_killed_the_connections_succeeds_and_stor
     stats = await mysql_store.ledger_stats()
     assert stats["batches"] == 5
     assert stats["points"] == sum(len(b) for b in batches)
+
+
+async def test_writers_starting_together_both_prepare_partitions_without_error(
+    mysql_url: str,
+) -> None:
+    stores = [open_store(mysql_url, default_catalog()) for _ in range(3)]
+    for store in stores:
+        await store.open()
+    await stores[0].upgrade()
+    try:
+        results = await asyncio.gather(*(s.ensure_partitions(days_ahead=5) for s in stores))
+    finally:
+        for store in stores:
+            await store.close()
+
+    added = [name for result in results for name in result]
+    assert len(added) == len(set(added)) == 3 * 6  # three tables, today and five days ahead
+    names = await _partition_names(mysql_url, "ledger")
+    assert len(names) == 6 + 1  # the days and the catch-all
