@@ -24,6 +24,7 @@ import numpy as np
 
 from edge.catalog import DEFAULT_DBC, load_database
 from edge.codec_table import CCodecEngine
+from edge.errors import CatalogError
 
 EXTENDED = 0x80000000
 
@@ -109,7 +110,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds; medians are printed")
     args = parser.parse_args()
     for path in args.dbc or [DEFAULT_DBC]:
-        bench(path, args.frames, args.block, args.rounds)
+        try:
+            bench(path, args.frames, args.block, args.rounds)
+        except CatalogError as exc:
+            print(f"{path.name}: skipped, {exc}")
 
 
 if __name__ == "__main__":
