@@ -42,6 +42,7 @@ class Settings:
     spool_dir: str = "fleetlink-spool"
     flush_interval_s: float = 2.0
     writer_prefetch: int = 2000
+    retention_days: int = 0
     hub_url: str = "ws://127.0.0.1:8001/ws/live"
     log_level: str = "INFO"
 

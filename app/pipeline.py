@@ -57,6 +57,7 @@ class WriterRole:
             consumer=self._consumer,
             catalog=self.catalog,
             flush_interval_s=self.settings.flush_interval_s,
+            retention_days=self.settings.retention_days,
         )
         self._task = asyncio.create_task(self.writer.run(), name="writer")
 

@@ -63,6 +63,7 @@ class Writer:
         retry_delay_s: float = 1.0,
         max_write_attempts: int = 8,
         partition_check_s: float = 3600.0,
+        retention_days: int = 0,
     ) -> None:
         self.stats = WriterStats()
         self._store = store
@@ -73,6 +74,7 @@ class Writer:
         self._retry_delay_s = retry_delay_s
         self._max_write_attempts = max_write_attempts
         self._partition_check_s = partition_check_s
+        self._retention_days = retention_days
         self._next_partition_check = 0.0
 
         self._pending: list[tuple[Delivery, Batch]] = []
@@ -255,3 +257,9 @@ class Writer:
             await self._store.ensure_partitions()
         except StoreError as exc:
             log.warning("could not prepare partitions ahead, writes go to the catch-all: %s", exc)
+        if self._retention_days <= 0:
+            return
+        try:
+            await self._store.drop_partitions(retention_days=self._retention_days)
+        except StoreError as exc:
+            log.warning("could not drop days older than %d: %s", self._retention_days, exc)

@@ -47,6 +47,7 @@ TRANSIENT = {
 _CONNECTION_LOST = {2006, 2013}
 _PARTITIONED = {"chunks": "t_start_us", "rollup_1m": "t_minute_us", "ledger": "t_base_us"}
 _DUPLICATE_PARTITION = 1517
+_NO_SUCH_PARTITION = 1507
 _PARTITION_RACES = 3
 _KEYS_PER_QUERY = 500
 # One bulk statement must fit the server's max_allowed_packet (16 MiB by default).
@@ -172,21 +173,32 @@ class MysqlStore(SqlReads):
         now = partitions.now_us() if now_us is None else now_us
         added: list[str] = []
         for table in _PARTITIONED:
-            for attempt in range(1, _PARTITION_RACES + 1):
-                try:
-                    added += await self._add_partitions(table, now, days_ahead)
-                    break
-                except StoreError as exc:
-                    # Competing writers start together: when another one has
-                    # just added the same day, look again and add what is left.
-                    cause = exc.__cause__
-                    if cause is None or _error_code(cause) != _DUPLICATE_PARTITION:
-                        raise
-                    if attempt == _PARTITION_RACES:
-                        raise
+            add = partial(self._add_partitions, table, now, days_ahead)
+            added += await self._racing(_DUPLICATE_PARTITION, add)
         if added:
             log.info("added partitions %s", ", ".join(added))
         return added
+
+    async def _racing(self, race_code: int, step: Callable[[], Awaitable[list[str]]]) -> list[str]:
+        """Run a partition change; when a competing writer made the same change
+        first (MySQL error race_code), look again and do what is left."""
+        for attempt in range(1, _PARTITION_RACES + 1):
+            try:
+                return await step()
+            except StoreError as exc:
+                cause = exc.__cause__
+                if cause is None or _error_code(cause) != race_code or attempt == _PARTITION_RACES:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _drop_partitions(self, table: str, now: int, retention_days: int) -> list[str]:
+        existing = await self._transaction("list partitions", partial(_partitions, table=table))
+        names = partitions.to_drop(existing, now=now, retention_days=retention_days)
+        if not names:
+            return []
+        sql = f"ALTER TABLE {table} DROP PARTITION {', '.join(names)}"
+        await self._transaction(f"drop partitions of {table}", partial(_execute, sql=sql))
+        return [f"{table}.{name}" for name in names]
 
     async def _add_partitions(self, table: str, now: int, days_ahead: int) -> list[str]:
         existing = await self._transaction("list partitions", partial(_partitions, table=table))
@@ -205,13 +217,8 @@ class MysqlStore(SqlReads):
         now = partitions.now_us() if now_us is None else now_us
         dropped: list[str] = []
         for table in _PARTITIONED:
-            existing = await self._transaction("list partitions", partial(_partitions, table=table))
-            names = partitions.to_drop(existing, now=now, retention_days=retention_days)
-            if not names:
-                continue
-            sql = f"ALTER TABLE {table} DROP PARTITION {', '.join(names)}"
-            await self._transaction(f"drop partitions of {table}", partial(_execute, sql=sql))
-            dropped.extend(f"{table}.{name}" for name in names)
+            drop = partial(self._drop_partitions, table, now, retention_days)
+            dropped += await self._racing(_NO_SUCH_PARTITION, drop)
         if dropped:
             log.info("dropped partitions %s", ", ".join(dropped))
         return dropped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -12,11 +13,12 @@ import pytest
 from app.bus.amqp import AmqpFanout
 from app.bus.base import Delivery
 from app.store import Store, WriteResult, open_store
+from app.store.partitions import DAY_US, now_us
 from app.writer import Writer
 from edge.catalog import default_catalog
 from edge.errors import StoreError
 from edge.wire import Batch, pack
-from tests.app.store.factory import make_batches, reference_points
+from tests.app.store.factory import make_batches, partition_names, reference_points
 
 EVERYTHING = (0, 2**62)
 
@@ -290,3 +292,32 @@ async def _delete(url: str, *, queues: list[str], exchanges: list[str]) -> None:
             await channel.exchange_delete(exchange)
     finally:
         await connection.close()
+
+
+async def test_a_writer_with_a_retention_drops_days_older_than_it(mysql_url: str) -> None:
+    store = open_store(mysql_url, default_catalog())
+    await store.open()
+    await store.upgrade()
+    old_days = await store.ensure_partitions(days_ahead=3, now_us=now_us() - 10 * DAY_US)
+    assert len(old_days) == 3 * 4
+    writer = Writer(
+        store=store, consumer=QueueConsumer(), catalog=default_catalog(), retention_days=5
+    )
+    days_kept = {
+        f"p{datetime.fromtimestamp(now_us() / 1e6 - d * 86400, UTC):%Y%m%d}" for d in range(-3, 5)
+    }
+    task = start(writer)
+    try:
+        for _ in range(200):
+            ledger = await partition_names(mysql_url, "ledger")
+            if ledger[0] in days_kept:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await writer.stop()
+        await task
+        await store.close()
+
+    # The four days of ten days ago are gone; today and three days ahead were added.
+    assert ledger[0] in days_kept and ledger[-1] == "p_future"
+    assert len(ledger) == 1 + 4

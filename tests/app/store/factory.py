@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncmy
 import numpy as np
 import numpy.typing as npt
 
@@ -58,3 +59,19 @@ def reference_points(
     values = np.concatenate([b.values for b in batches])
     order = np.lexsort((ts, ids))
     return ids[order], ts[order], values[order]
+
+
+async def partition_names(url: str, table: str) -> list[str]:
+    """The partitions of a table of the MariaDB database at url, in order."""
+    database = url.rsplit("/", 1)[1]
+    conn = await asyncmy.connect(host="127.0.0.1", port=3306, user="root", password="")
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(
+                "SELECT PARTITION_NAME FROM information_schema.PARTITIONS"
+                " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY PARTITION_ORDINAL_POSITION",
+                (database, table),
+            )
+            return [str(row[0]) for row in await cur.fetchall()]
+    finally:
+        conn.close()

@@ -13,22 +13,7 @@ from app.store.migrate import upgrade
 from app.store.partitions import DAY_US, day_start_us, now_us, partition_name
 from edge.catalog import default_catalog
 from edge.errors import ConfigError, StoreError
-from tests.app.store.factory import make_batches
-
-
-async def _partition_names(url: str, table: str) -> list[str]:
-    database = url.rsplit("/", 1)[1]
-    conn = await asyncmy.connect(host="127.0.0.1", port=3306, user="root", password="")
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(
-                "SELECT PARTITION_NAME FROM information_schema.PARTITIONS"
-                " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY PARTITION_ORDINAL_POSITION",
-                (database, table),
-            )
-            return [str(row[0]) for row in await cur.fetchall()]
-    finally:
-        conn.close()
+from tests.app.store.factory import make_batches, partition_names
 
 
 @pytest.fixture
@@ -47,7 +32,7 @@ async def test_db_upgrade_creates_partitions_for_today_and_ahead(mysql_url: str)
     tomorrow = day_start_us(now_us()) + DAY_US
     days = [partition_name(tomorrow + i * DAY_US) for i in range(4)]
     for table in ("chunks", "rollup_1m", "ledger"):
-        assert await _partition_names(mysql_url, table) == [*days, "p_future"]
+        assert await partition_names(mysql_url, table) == [*days, "p_future"]
 
 
 async def test_old_partitions_are_dropped_and_recent_ones_kept(
@@ -61,7 +46,7 @@ async def test_old_partitions_are_dropped_and_recent_ones_kept(
     dropped = await mysql_store.drop_partitions(retention_days=5, now_us=now)
     # Ten days ago to six days ago, in each of the three tables.
     assert len(dropped) == 3 * 5
-    names = await _partition_names(mysql_url, "chunks")
+    names = await partition_names(mysql_url, "chunks")
     assert names[0] == partition_name(day_start_us(now) - 4 * DAY_US)
     assert (await mysql_store.read_points(1, None, 0, 2**62))[0].size == 0
 
@@ -143,5 +128,5 @@ async def test_writers_starting_together_both_prepare_partitions_without_error(
 
     added = [name for result in results for name in result]
     assert len(added) == len(set(added)) == 3 * 6  # three tables, today and five days ahead
-    names = await _partition_names(mysql_url, "ledger")
+    names = await partition_names(mysql_url, "ledger")
     assert len(names) == 6 + 1  # the days and the catch-all
