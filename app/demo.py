@@ -18,7 +18,8 @@ from app.config import Settings
 from app.fleet import Fleet
 from app.hub.server import Hub
 from app.pipeline import HubFeed, WriterRole
-from app.webapp import dash_mount, make_server, starlette_app
+from app.serving import make_server, starlette_app
+from app.webapp import dash_mount
 from app.wiring import make_cache, make_fanout, make_store
 from edge.catalog import Catalog
 

@@ -12,15 +12,19 @@ import contextlib
 import logging
 import secrets
 
+from starlette.applications import Starlette
+
+from app.api import LatestSource, api_routes
 from app.bus.base import Consumer, Fanout
 from app.config import Settings
 from app.hub.feed import feed
 from app.hub.server import Hub
+from app.serving import starlette_app
 from app.store.base import Store
 from app.writer import Writer
 from edge.catalog import Catalog
 
-__all__ = ["HUB_PREFETCH", "HubFeed", "WriterRole"]
+__all__ = ["HUB_PREFETCH", "HubFeed", "WriterRole", "hub_app"]
 
 log = logging.getLogger(f"fleetlink.{__name__}")
 
@@ -105,3 +109,18 @@ class HubFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.hub.stop()
+
+
+def hub_app(
+    hub: Hub, fanout: Fanout, settings: Settings, *, store: LatestSource | None = None
+) -> Starlette:
+    """The standalone hub role: the hub's routes and, with a cache, the HTTP API.
+
+    Its lifespan starts the hub, binds the hub's own queue and feeds from it,
+    and stops all of it cleanly on shutdown.
+    """
+    hub_feed = HubFeed(settings=settings, fanout=fanout, hub=hub)
+    routes = hub.routes()
+    if hub.cache is not None:
+        routes += api_routes(cache=hub.cache, store=store, catalog=hub.catalog)
+    return starlette_app(routes, startup=hub_feed.start, shutdown=hub_feed.stop)

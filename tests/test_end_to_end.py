@@ -26,8 +26,8 @@ from app.cache import MemcachedCache
 from app.config import Settings
 from app.hub.server import Hub
 from app.pipeline import HubFeed, WriterRole
+from app.serving import make_server, starlette_app
 from app.store.base import open_store
-from app.webapp import make_server, starlette_app
 from edge.agent import Agent
 from edge.catalog import Catalog, default_catalog
 from edge.codec import Codec

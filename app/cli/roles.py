@@ -19,8 +19,9 @@ from app.demo import Demo
 from app.fleet import Fleet
 from app.hub.server import Hub
 from app.lifecycle import run_until_signal, serve
-from app.pipeline import HubFeed, WriterRole
-from app.webapp import dash_mount, make_server, starlette_app
+from app.pipeline import WriterRole, hub_app
+from app.serving import make_server, starlette_app
+from app.webapp import dash_mount
 from app.wiring import make_cache, make_fanout, make_store
 from edge.agent import Agent
 from edge.catalog import Catalog
@@ -176,17 +177,14 @@ def _hub(args: argparse.Namespace, settings: Settings) -> int:
     async def main() -> None:
         fanout = make_fanout(settings)
         cache = make_cache(settings)
-        hub = Hub(catalog=catalog, cache=cache)
-        hub_feed = HubFeed(settings=settings, fanout=fanout, hub=hub)
-
-        async def shutdown() -> None:
-            await hub_feed.stop()
+        app = hub_app(Hub(catalog=catalog, cache=cache), fanout, settings)
+        try:
+            await run_until_signal(
+                make_server(app, args.host, args.port, settings.log_level), "hub"
+            )
+        finally:
             await fanout.close()
             await cache.close()
-
-        routes = hub.routes() + api_routes(cache=cache, store=None, catalog=catalog)
-        app = starlette_app(routes, startup=hub_feed.start, shutdown=shutdown)
-        await run_until_signal(make_server(app, args.host, args.port, settings.log_level), "hub")
 
     serve(main)
     return 0

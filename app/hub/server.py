@@ -7,9 +7,7 @@ second the hub writes the key metrics of each truck that changed to the
 latest-state cache, and on start it reads them back, so a restarted hub
 answers new clients at once.
 
-:func:`create_hub_app` is the standalone ``hub`` role: a Starlette app whose
-lifespan starts the hub, binds the hub's own queue to the fanout and feeds
-from it, and stops everything cleanly on shutdown.
+The hub's own queue on the fanout and its feed are app.pipeline's HubFeed.
 """
 
 from __future__ import annotations
@@ -17,37 +15,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from app.api import LatestSource, api_routes
-from app.bus.base import Fanout
 from app.cache import KEY_METRICS, LatestCache, TruckState
-from app.config import Settings
 from app.hub import protocol
 from app.hub.clients import GOING_AWAY, Client, Encoder, HubStats
-from app.hub.feed import feed
 from app.hub.state import LiveState
 from edge.catalog import Catalog
 from edge.errors import CacheError
 from edge.wire import Batch
 
-__all__ = ["UVICORN_WS_OPTIONS", "Hub", "HubStats", "create_hub_app"]
+__all__ = ["UVICORN_WS_OPTIONS", "Hub", "HubStats"]
 
 log = logging.getLogger(f"fleetlink.{__name__}")
 
 UVICORN_WS_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 """uvicorn settings for serving the hub: compression off, since telemetry is sent often."""
-
-HUB_PREFETCH = 2000
 
 
 class Hub:
@@ -212,30 +201,3 @@ def _is_point(value: object) -> bool:
         and len(value) == 2
         and all(isinstance(x, int | float) and not isinstance(x, bool) for x in value)
     )
-
-
-def create_hub_app(
-    hub: Hub, fanout: Fanout, settings: Settings, *, store: LatestSource | None = None
-) -> Starlette:
-    """The standalone hub role: the hub's routes and the HTTP API, fed from the fanout."""
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await hub.start()
-        queue = f"{settings.exchange}.hub.{secrets.token_hex(4)}"
-        consumer = await fanout.consumer(queue, durable=False, prefetch=HUB_PREFETCH, ack=False)
-        feeding = asyncio.create_task(feed(hub, consumer), name="hub-feed")
-        log.info("hub consuming queue %s", queue)
-        try:
-            yield
-        finally:
-            await consumer.close()
-            feeding.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await feeding
-            await hub.stop()
-
-    routes = hub.routes()
-    if hub.cache is not None:
-        routes += api_routes(cache=hub.cache, store=store, catalog=hub.catalog)
-    return Starlette(routes=routes, lifespan=lifespan)

@@ -15,7 +15,8 @@ from app.bus.memory import MemoryFanout
 from app.cache import MemoryCache
 from app.config import Settings
 from app.hub.feed import feed
-from app.hub.server import Hub, create_hub_app
+from app.hub.server import Hub
+from app.pipeline import hub_app
 from edge.catalog import Catalog
 from edge.wire import Batch, pack
 from tests.app.hub.helpers import T0, next_update, open_client, serving, subscribe
@@ -71,9 +72,9 @@ async def test_a_batch_of_another_catalogue_is_set_aside_not_applied(
 async def run_hub_role(
     fanout: Fanout, settings: Settings, catalog: Catalog, make_batch: MakeBatch
 ) -> dict[str, object]:
-    """Serve create_hub_app, publish into the fanout, return the update a client sees."""
+    """Serve hub_app, publish into the fanout, return the update a client sees."""
     hub = Hub(catalog=catalog, cache=MemoryCache())
-    async with serving(create_hub_app(hub, fanout, settings)) as address:
+    async with serving(hub_app(hub, fanout, settings)) as address:
         async with await open_client(address) as ws:
             await subscribe(ws, trucks=[11], signals=["SOC"], rate_hz=20)
             publisher = await fanout.publisher()
